@@ -1,0 +1,61 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { connect } from '../shared/connection';
+import { credentialsDescription, optionsCollection } from '../shared/descriptions';
+import { runItems } from '../shared/itemRunner';
+import { ItemParameters } from '../shared/parameters';
+
+export class CloudFactoryTaskStatus implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'CloudFactory Task Status',
+		name: 'cloudFactoryTaskStatus',
+		icon: { light: 'file:../../icons/cloudfactory.svg', dark: 'file:../../icons/cloudfactory.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'Get task state',
+		description: 'Get the state and the reviewed inferences of a CloudFactory Oversight task',
+		defaults: { name: 'CloudFactory Task Status' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: credentialsDescription,
+		properties: [
+			{
+				displayName: 'Task ID',
+				name: 'taskId',
+				type: 'string',
+				required: true,
+				default: '={{ $json.task_id }}',
+				description: 'The task_id that CloudFactory Submit Task output',
+			},
+			optionsCollection(),
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const { client, concurrency } = await connect(this);
+		const output = await runItems<string>(this, concurrency, {
+			prepare: async (itemIndex) => {
+				const params = new ItemParameters(this, itemIndex);
+				const taskId = params.requiredText('taskId', 'Task ID');
+				// "." and ".." would still climb the path after encoding; everything else is encoded.
+				if (/^\.+$/.test(taskId) || hasControlCharacter(taskId)) {
+					throw params.invalid('Task ID', `${JSON.stringify(taskId)} is not a task ID`);
+				}
+				return taskId;
+			},
+			send: async (taskId) => ({ result: await client.getTask(taskId) }),
+		});
+		return [output];
+	}
+}
+
+function hasControlCharacter(text: string): boolean {
+	return [...text].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f);
+}

@@ -1,0 +1,38 @@
+import { lookup } from 'mime-types';
+
+/**
+ * Decision D3 (shared/oversight-api.md): Oversight reviews images and videos only; the media type
+ * follows from the MIME type unless the user names it.
+ */
+
+export type MediaType = 'image' | 'video';
+
+export const MEDIA_TYPES: readonly MediaType[] = ['image', 'video'];
+
+const GENERIC_MIME_TYPES = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
+
+/**
+ * The user's override, else the binary's own MIME type, else what the file name says. A generic
+ * "octet-stream" says nothing, so the file name decides then.
+ */
+export function resolveContentType(params: {
+	override?: string;
+	binaryMimeType?: string;
+	fileName?: string;
+}): string | undefined {
+	const override = params.override?.trim();
+	if (override) return override;
+	const fromBinary = params.binaryMimeType?.split(';')[0].trim().toLowerCase() ?? '';
+	if (!GENERIC_MIME_TYPES.has(fromBinary)) return fromBinary;
+	const fromName = params.fileName ? lookup(params.fileName) : false;
+	return fromName || undefined;
+}
+
+export function isMediaType(value: unknown): value is MediaType {
+	return typeof value === 'string' && (MEDIA_TYPES as readonly string[]).includes(value);
+}
+
+export function mediaTypeOf(contentType: string): MediaType | undefined {
+	const [major] = contentType.toLowerCase().split('/');
+	return isMediaType(major) ? major : undefined;
+}
