@@ -65,6 +65,7 @@ export interface MediaBody {
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MIN_SECRET_LENGTH = 8;
 
 interface Call {
 	operation: Operation;
@@ -135,7 +136,7 @@ export class OversightClient {
 			url,
 			headers: { 'content-type': media.contentType, 'content-length': String(media.size) },
 			body: () => media.open(),
-			urlSecrets: [...url.searchParams.values()].filter((value) => value.length >= 8),
+			urlSecrets: [...url.searchParams.values()],
 		});
 	}
 
@@ -249,7 +250,8 @@ export class OversightClient {
 		if (text === undefined) return undefined;
 		let clean = text;
 		for (const secret of [this.apiKey, ...(call.urlSecrets ?? [])]) {
-			if (secret) clean = clean.split(secret).join('[redacted]');
+			// Shorter strings are no credible secret, and replacing them would garble the text.
+			if (secret.length >= MIN_SECRET_LENGTH) clean = clean.split(secret).join('[redacted]');
 		}
 		return clean;
 	}
