@@ -69,7 +69,8 @@ export function verifySignature(params: {
 
 	const tolerance = params.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
 	const now = params.nowSeconds ?? Math.floor(Date.now() / 1000);
-	if (Math.abs(now - parsed.timestamp) > tolerance) return { ok: false, reason: 'stale' };
+	// Written so that a NaN tolerance or clock refuses rather than switching the window off.
+	if (!(Math.abs(now - parsed.timestamp) <= tolerance)) return { ok: false, reason: 'stale' };
 
 	const expected = Buffer.from(computeSignature(secret, parsed.timestamp, rawBody), 'hex');
 	const matches = parsed.signatures.some((candidate) => timingSafeEqual(candidate, expected));
