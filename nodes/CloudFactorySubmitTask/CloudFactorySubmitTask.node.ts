@@ -1,13 +1,7 @@
-import {
-	NodeConnectionTypes,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeType,
-	type INodeTypeDescription,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import { connect } from '../shared/connection';
-import { configurationIdProperty, credentialsDescription, optionsCollection } from '../shared/descriptions';
+import { configurationIdProperty, actionNodeBasics, optionsCollection } from '../shared/descriptions';
 import { runItems } from '../shared/itemRunner';
 import type { JsonObject } from '../shared/oversight/client';
 import { buildTaskBody } from '../shared/taskBody';
@@ -19,15 +13,11 @@ export class CloudFactorySubmitTask implements INodeType {
 		displayName: 'CloudFactory Submit Task',
 		name: 'cloudFactorySubmitTask',
 		icon: { light: 'file:../../icons/cloudfactory.svg', dark: 'file:../../icons/cloudfactory.dark.svg' },
-		group: ['transform'],
-		version: 1,
+		...actionNodeBasics,
 		subtitle: '={{$parameter["mediaSource"] === "bucket" ? "Submit from mounted bucket" : "Submit uploaded media"}}',
 		description: 'Create a CloudFactory Oversight review task for uploaded media or an image in a mounted bucket',
 		defaults: { name: 'CloudFactory Submit Task' },
 		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
-		credentials: credentialsDescription,
 		properties: [configurationIdProperty, ...taskFieldProperties, optionsCollection()],
 	};
 

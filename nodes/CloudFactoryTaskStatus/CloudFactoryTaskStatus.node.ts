@@ -1,13 +1,7 @@
-import {
-	NodeConnectionTypes,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeType,
-	type INodeTypeDescription,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import { connect } from '../shared/connection';
-import { credentialsDescription, optionsCollection } from '../shared/descriptions';
+import { actionNodeBasics, optionsCollection } from '../shared/descriptions';
 import { runItems } from '../shared/itemRunner';
 import { ItemParameters } from '../shared/parameters';
 
@@ -16,15 +10,11 @@ export class CloudFactoryTaskStatus implements INodeType {
 		displayName: 'CloudFactory Task Status',
 		name: 'cloudFactoryTaskStatus',
 		icon: { light: 'file:../../icons/cloudfactory.svg', dark: 'file:../../icons/cloudfactory.dark.svg' },
-		group: ['transform'],
-		version: 1,
+		...actionNodeBasics,
 		subtitle: 'Get task state',
 		description: 'Get the state and the reviewed inferences of a CloudFactory Oversight task',
 		defaults: { name: 'CloudFactory Task Status' },
 		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
-		credentials: credentialsDescription,
 		properties: [
 			{
 				displayName: 'Task ID',

@@ -1,14 +1,8 @@
-import {
-	NodeConnectionTypes,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeType,
-	type INodeTypeDescription,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import { itemFile, type ItemFile } from '../shared/binaryInput';
 import { connect } from '../shared/connection';
-import { configurationIdProperty, credentialsDescription, optionsCollection } from '../shared/descriptions';
+import { configurationIdProperty, actionNodeBasics, optionsCollection } from '../shared/descriptions';
 import { runItems } from '../shared/itemRunner';
 import { isMediaType, MEDIA_TYPES, mediaTypeOf, resolveContentType, type MediaType } from '../shared/media';
 import { ItemParameters } from '../shared/parameters';
@@ -26,15 +20,11 @@ export class CloudFactoryUploadMedia implements INodeType {
 		displayName: 'CloudFactory Upload Media',
 		name: 'cloudFactoryUploadMedia',
 		icon: { light: 'file:../../icons/cloudfactory.svg', dark: 'file:../../icons/cloudfactory.dark.svg' },
-		group: ['transform'],
-		version: 1,
+		...actionNodeBasics,
 		subtitle: '={{"Upload " + $parameter["binaryPropertyName"]}}',
 		description: 'Upload an image or video to CloudFactory Oversight and get its media key',
 		defaults: { name: 'CloudFactory Upload Media' },
 		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
-		credentials: credentialsDescription,
 		properties: [
 			configurationIdProperty,
 			{

@@ -1,11 +1,16 @@
-import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 
 import { CLOUDFACTORY_CREDENTIAL_TYPE } from '../../credentials/CloudFactoryApi.credentials';
 import { MAX_CONCURRENCY } from './connection';
 
-export const credentialsDescription: INodeTypeDescription['credentials'] = [
-	{ name: CLOUDFACTORY_CREDENTIAL_TYPE, required: true },
-];
+/** What the action nodes' descriptions share, beside the fields n8n's linter wants written out. */
+export const actionNodeBasics: Pick<INodeTypeDescription, 'group' | 'version' | 'inputs' | 'outputs' | 'credentials'> = {
+	group: ['transform'],
+	version: 1,
+	inputs: [NodeConnectionTypes.Main],
+	outputs: [NodeConnectionTypes.Main],
+	credentials: [{ name: CLOUDFACTORY_CREDENTIAL_TYPE, required: true }],
+};
 
 export const configurationIdProperty: INodeProperties = {
 	displayName: 'Configuration ID',
