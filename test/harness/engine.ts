@@ -35,6 +35,7 @@ import {
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 
 import { CloudFactoryApi } from '../../credentials/CloudFactoryApi.credentials';
+import { CloudFactoryOversightTrigger } from '../../nodes/CloudFactoryOversightTrigger/CloudFactoryOversightTrigger.node';
 import { CloudFactorySubmitTask } from '../../nodes/CloudFactorySubmitTask/CloudFactorySubmitTask.node';
 import { CloudFactoryTaskStatus } from '../../nodes/CloudFactoryTaskStatus/CloudFactoryTaskStatus.node';
 import { CloudFactoryUploadMedia } from '../../nodes/CloudFactoryUploadMedia/CloudFactoryUploadMedia.node';
@@ -46,6 +47,7 @@ export const NODE_TYPE = {
 	uploadMedia: 'n8n-nodes-cloudfactory.cloudFactoryUploadMedia',
 	submitTask: 'n8n-nodes-cloudfactory.cloudFactorySubmitTask',
 	taskStatus: 'n8n-nodes-cloudfactory.cloudFactoryTaskStatus',
+	oversightTrigger: 'n8n-nodes-cloudfactory.cloudFactoryOversightTrigger',
 } as const;
 
 const nodeTypeRegistry: Record<string, INodeType> = {
@@ -54,9 +56,10 @@ const nodeTypeRegistry: Record<string, INodeType> = {
 	[NODE_TYPE.uploadMedia]: new CloudFactoryUploadMedia(),
 	[NODE_TYPE.submitTask]: new CloudFactorySubmitTask(),
 	[NODE_TYPE.taskStatus]: new CloudFactoryTaskStatus(),
+	[NODE_TYPE.oversightTrigger]: new CloudFactoryOversightTrigger(),
 };
 
-const nodeTypes: INodeTypes = {
+export const nodeTypes: INodeTypes = {
 	getByName: (type) => nodeTypeRegistry[type],
 	getByNameAndVersion: (type, version) => NodeHelpers.getVersionedNodeType(nodeTypeRegistry[type], version),
 	getKnownTypes: () => ({}),
@@ -171,7 +174,7 @@ export class WorkflowRun {
 	}
 }
 
-function additionalDataFor(
+export function additionalDataFor(
 	credentials: ICredentialDataDecryptedObject,
 	executionId: string,
 	hooks: ExecutionLifecycleHooks,
