@@ -1,4 +1,13 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { receiveCallback } from '../shared/callbackReceiver';
 
 import { connect } from '../shared/connection';
 import { configurationIdProperty, actionNodeBasics, optionsCollection } from '../shared/descriptions';
@@ -7,7 +16,11 @@ import type { JsonObject } from '../shared/oversight/client';
 import { buildTaskBody } from '../shared/taskBody';
 import { taskFieldProperties } from './taskFieldProperties';
 import { readTaskFields } from './taskFields';
+import { planWait, type WaitOptions } from './waitForReview';
 
+// Its webhook is n8n's resume URL of a waiting execution, handed to CloudFactory with each task:
+// there is nothing to register with CloudFactory, so no webhookMethods.
+// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete
 export class CloudFactorySubmitTask implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'CloudFactory Submit Task',
@@ -18,15 +31,27 @@ export class CloudFactorySubmitTask implements INodeType {
 		description: 'Create a CloudFactory Oversight review task for uploaded media or an image in a mounted bucket',
 		defaults: { name: 'CloudFactory Submit Task' },
 		usableAsTool: true,
+		// Wait for Review resumes the execution here; the GitHub node's dispatchAndWait works alike.
+		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '', restartWebhook: true }],
 		properties: [configurationIdProperty, ...taskFieldProperties, optionsCollection()],
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const { client, concurrency } = await connect(this);
-		const output = await runItems<JsonObject>(this, concurrency, {
-			prepare: async (itemIndex) => buildTaskBody(readTaskFields(this, itemIndex)),
+		const wait = this.getNodeParameter('waitForReview', 0, false) === true ? await planWait(this) : undefined;
+		const output = await runItems<JsonObject>(this, wait ? 1 : concurrency, {
+			prepare: async (itemIndex) =>
+				buildTaskBody({ ...readTaskFields(this, itemIndex), ...(wait && { callbackUrl: wait.resumeUrl }) }),
 			send: async (body) => ({ result: await client.submitTask(body) }),
 		});
+		if (wait && output[0].json.task_id !== undefined) await this.putExecutionToWait(wait.waitTill);
 		return [output];
+	}
+
+	/** CloudFactory's callback to the resume URL: the reviewed task becomes this node's output. */
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const callback = await receiveCallback(this, this.getNodeParameter('waitOptions', {}) as WaitOptions);
+		if (!callback.accepted) return { noWebhookResponse: true };
+		return { workflowData: [[{ json: callback.payload }]], webhookResponse: { received: true } };
 	}
 }

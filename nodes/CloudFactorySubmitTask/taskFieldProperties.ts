@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { signatureOptionProperties } from '../shared/callbackReceiver';
+
 const inBucketMode = { show: { mediaSource: ['bucket'] } };
 
 /** Media Type value that takes the item's media_type, as CloudFactory Upload Media outputs it. */
@@ -72,10 +74,54 @@ export const taskFieldProperties: INodeProperties[] = [
 		description: 'Mounted buckets hold images only: upload videos with CloudFactory Upload Media',
 	},
 	{
+		displayName: 'Wait for Review',
+		name: 'waitForReview',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to pause this execution until CloudFactory calls back with the reviewed task, then continue with the callback as output. One item per execution.',
+	},
+	{
+		displayName:
+			'The execution waits for CloudFactory\'s signed callback at this execution\'s resume URL (n8n must be reachable from the internet: set WEBHOOK_URL). If Max Wait passes first, the next node receives this node\'s input item unchanged, without task_id or state.',
+		name: 'waitNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { waitForReview: [true] } },
+	},
+	{
+		displayName: 'Wait Options',
+		name: 'waitOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { waitForReview: [true] } },
+		options: [
+			{
+				displayName: 'Max Wait (Hours)',
+				name: 'maxWaitHours',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 72,
+				description: 'How long to wait for the review before the workflow goes on without it. 0 waits indefinitely.',
+			},
+			{
+				displayName: 'Allow Unreachable Resume URL',
+				name: 'allowUnreachableResumeUrl',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to create the task even though n8n\'s resume URL is localhost or a private address, which CloudFactory cannot call (for local tests, or when a tunnel forwards it)',
+			},
+			...signatureOptionProperties,
+		],
+	},
+	{
 		displayName: 'Callback URL',
 		name: 'callbackUrl',
 		type: 'string',
 		default: '',
+		displayOptions: { show: { waitForReview: [false] } },
 		placeholder: 'https://n8n.example.com/webhook/…/webhook',
 		description:
 			"Where CloudFactory posts the reviewed result. Use the Production URL of a CloudFactory Oversight Trigger node (not its Test URL).",

@@ -152,7 +152,15 @@ export function shutdownEngine(): void {
 let executionCounter = 0;
 
 export class WorkflowRun {
-	constructor(readonly run: IRun) {}
+	constructor(
+		readonly run: IRun,
+		readonly workflow: Workflow,
+		readonly additionalData: IWorkflowExecuteAdditionalData,
+	) {}
+
+	get executionId(): string {
+		return this.additionalData.executionId!;
+	}
 
 	get status() {
 		return this.run.status;
@@ -178,6 +186,7 @@ export function additionalDataFor(
 	credentials: ICredentialDataDecryptedObject,
 	executionId: string,
 	hooks: ExecutionLifecycleHooks,
+	webhookWaitingBaseUrl = 'http://127.0.0.1:5678/webhook-waiting',
 ): IWorkflowExecuteAdditionalData {
 	const base = 'http://127.0.0.1:5678';
 	return {
@@ -189,7 +198,7 @@ export function additionalDataFor(
 		instanceBaseUrl: base,
 		formWaitingBaseUrl: `${base}/form-waiting`,
 		webhookBaseUrl: `${base}/webhook`,
-		webhookWaitingBaseUrl: `${base}/webhook-waiting`,
+		webhookWaitingBaseUrl,
 		webhookTestBaseUrl: `${base}/webhook-test`,
 		variables: {},
 		setExecutionStatus: () => {},
@@ -209,7 +218,12 @@ export function additionalDataFor(
  */
 export async function runWorkflow(
 	nodes: NodeSpec[],
-	options: { input?: INodeExecutionData[]; credentials: ICredentialDataDecryptedObject },
+	options: {
+		input?: INodeExecutionData[];
+		credentials: ICredentialDataDecryptedObject;
+		/** Where $execution.resumeUrl points: n8n's /webhook-waiting, or a test's waiting-webhook server. */
+		webhookWaitingBaseUrl?: string;
+	},
 ): Promise<WorkflowRun> {
 	await (binaryServiceReady ??= Container.get(BinaryDataService).init());
 	const executionId = `exec-${++executionCounter}`;
@@ -259,12 +273,18 @@ export async function runWorkflow(
 			waitingExecutionSource: {},
 		},
 	} as unknown as IRunExecutionData;
-	const engine = new WorkflowExecute(
-		additionalDataFor(options.credentials, executionId, hooks),
-		'manual',
-		runExecutionData,
-	);
-	return new WorkflowRun(await engine.processRunExecutionData(workflow));
+	const additionalData = additionalDataFor(options.credentials, executionId, hooks, options.webhookWaitingBaseUrl);
+	const engine = new WorkflowExecute(additionalData, 'manual', runExecutionData);
+	return new WorkflowRun(await engine.processRunExecutionData(workflow), workflow, additionalData);
+}
+
+/**
+ * What n8n's wait tracker does when a waiting execution's time is up: it runs it again as it
+ * stands, and n8n-core's engine skips the waiting node, passing its input on.
+ */
+export async function resumeAfterWaitLimit(waiting: WorkflowRun): Promise<WorkflowRun> {
+	const engine = new WorkflowExecute(waiting.additionalData, 'trigger', waiting.run.data);
+	return new WorkflowRun(await engine.processRunExecutionData(waiting.workflow), waiting.workflow, waiting.additionalData);
 }
 
 /**

@@ -12,6 +12,20 @@ import {
 
 import { additionalDataFor, CREDENTIAL_REF, nodeTypes } from './engine';
 
+/** Like n8n's rawBodyReader and parseBody: the bytes as received in req.rawBody, JSON in req.body. */
+export const rawBodyMiddleware = [
+	express.raw({ type: () => true, limit: '16mb' }),
+	(req: express.Request, _res: express.Response, next: express.NextFunction) => {
+		req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+		try {
+			req.body = req.is('json') ? JSON.parse(req.rawBody.toString('utf8')) : {};
+		} catch {
+			req.body = {};
+		}
+		next();
+	},
+];
+
 export interface WebhookCall {
 	path: string;
 	status: number;
@@ -53,15 +67,7 @@ export async function serveTriggerNode(params: {
 	const calls: WebhookCall[] = [];
 
 	const app = express();
-	app.use(express.raw({ type: () => true, limit: '16mb' }), (req, _res, next) => {
-		req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-		try {
-			req.body = req.is('json') ? JSON.parse(req.rawBody.toString('utf8')) : {};
-		} catch {
-			req.body = {};
-		}
-		next();
-	});
+	app.use(rawBodyMiddleware);
 	app.all(`/webhook/${node.webhookId}/${description.path as string}`, async (req, res) => {
 		if (req.method !== description.httpMethod) {
 			res.status(404).json({ message: 'The requested webhook is not registered' });

@@ -1,0 +1,56 @@
+import { NodeOperationError, WAIT_INDEFINITELY, type IExecuteFunctions } from 'n8n-workflow';
+
+import { CLOUDFACTORY_CREDENTIAL_TYPE } from '../../credentials/CloudFactoryApi.credentials';
+import type { CallbackCheckOptions } from '../shared/callbackReceiver';
+import type { CloudFactoryCredentials } from '../shared/connection';
+import { isUnreachableFromInternet } from '../shared/reachability';
+
+export interface WaitOptions extends CallbackCheckOptions {
+	maxWaitHours?: number;
+	allowUnreachableResumeUrl?: boolean;
+}
+
+export interface WaitPlan {
+	resumeUrl: string;
+	waitTill: Date;
+}
+
+/**
+ * Everything that could make waiting fail is checked here, before the task exists, so that a bad
+ * option never leaves a paid task without a listener.
+ */
+export async function planWait(ctx: IExecuteFunctions): Promise<WaitPlan> {
+	const node = ctx.getNode();
+	const itemCount = ctx.getInputData().length;
+	if (itemCount !== 1) {
+		throw new NodeOperationError(node, `Wait for Review handles one item per execution, but ${itemCount} items arrived`, {
+			description: 'Put a Loop Over Items node (batch size 1) before this node, or call a sub-workflow per item.',
+		});
+	}
+	const options = ctx.getNodeParameter('waitOptions', 0, {}) as WaitOptions;
+
+	const hours = options.maxWaitHours ?? 72;
+	if (typeof hours !== 'number' || !Number.isFinite(hours) || hours < 0) {
+		throw new NodeOperationError(node, 'Item 0: Max Wait (Hours) must be a number of hours, 0 or more', { itemIndex: 0 });
+	}
+	const waitTill = hours === 0 ? WAIT_INDEFINITELY : new Date(Date.now() + hours * 3_600_000);
+
+	// Never built by hand: n8n decides its shape, and it may carry a token.
+	const resumeUrl = String(ctx.getWorkflowDataProxy(0).$execution.resumeUrl);
+	if (isUnreachableFromInternet(resumeUrl) && !options.allowUnreachableResumeUrl) {
+		throw new NodeOperationError(node, `CloudFactory could not reach this n8n: its resume URL starts with ${new URL(resumeUrl).origin}`, {
+			description:
+				"Set the WEBHOOK_URL environment variable to n8n's public address. For local tests, turn on Wait Options > Allow Unreachable Resume URL.",
+		});
+	}
+
+	if (!options.skipSignatureCheck) {
+		const credentials = await ctx.getCredentials<CloudFactoryCredentials>(CLOUDFACTORY_CREDENTIAL_TYPE);
+		if (!credentials.webhookSecret) {
+			throw new NodeOperationError(node, 'Wait for Review needs the Webhook Signing Secret in the CloudFactory API credential', {
+				description: 'Without it no callback can be trusted, so the execution could never continue.',
+			});
+		}
+	}
+	return { resumeUrl, waitTill };
+}
