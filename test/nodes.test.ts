@@ -230,6 +230,15 @@ describe('nodes in n8n-core\'s engine', () => {
 		assert.match(String(run.error.description), /task_id that Submit Task outputs/);
 	});
 
+	it('a network failure keeps the item and our words in the message (n8n rewrites messages with error codes)', async () => {
+		const run = await runWorkflow([status({ taskId: 't' })], {
+			credentials: { ...credentials(), baseUrl: 'http://127.0.0.1:9' },
+		});
+		assert.equal(run.status, 'error');
+		assert.match(run.error!.message, /^Item 0: Reading the task failed: the connection failed \(after 5 attempts\)$/);
+		assert.match(String(run.error!.description), /ECONNREFUSED.*Check the Base URL/);
+	});
+
 	it('a wrong API key gives a clear error that does not contain the key', async () => {
 		const run = await runWorkflow([status({ taskId: 't' })], {
 			credentials: { ...credentials(), apiKey: 'SECRET-WRONG-KEY-42' },

@@ -33,7 +33,17 @@ export class CloudFactoryOversightTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: CLOUDFACTORY_CREDENTIAL_TYPE, required: true }],
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'webhook',
+				// Empty, so n8n answers with webhook()'s webhookResponse; left undefined, n8n 2.8 sends
+				// the literal text "firstEntryJson".
+				responseData: '',
+			},
+		],
 		properties: [
 			{
 				displayName:

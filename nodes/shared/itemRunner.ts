@@ -91,7 +91,8 @@ export function toNodeError(
 	if (error instanceof OversightRequestError) {
 		const { status, body, apiMessage, networkErrorCode } = error.details;
 		const response: JsonObject = { status: status ?? null, message: apiMessage ?? null };
-		if (networkErrorCode) response.code = networkErrorCode;
+		// Not under "code": NodeApiError would swap our message for its generic one for that code.
+		if (networkErrorCode) response.networkError = networkErrorCode;
 		if (body && typeof body === 'object') response.body = body as JsonObject;
 		return new NodeApiError(ctx.getNode(), response, {
 			message: `Item ${itemIndex}: ${error.message}`,

@@ -62,10 +62,9 @@ function networkProblem(code: string | undefined): string {
 			return 'no answer within the timeout';
 		case 'UND_ERR_CONNECT_TIMEOUT':
 			return 'the connection could not be opened in time';
-		case undefined:
-			return 'the connection failed';
 		default:
-			return `the connection failed (${code})`;
+			// n8n rewrites messages that contain a network error code, so the code stays in the hint.
+			return 'the connection failed';
 	}
 }
 
@@ -78,7 +77,7 @@ function hintFor(d: OversightErrorDetails): string {
 	}
 	switch (d.status) {
 		case undefined:
-			return "Check the Base URL in the credential, and this machine's network and proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).";
+			return `${d.networkErrorCode ? `Network error ${d.networkErrorCode}. ` : ''}Check the Base URL in the credential, and this machine's network and proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).`;
 		case 400:
 		case 422:
 			return 'CloudFactory rejected the request. Check the fields the message names (configuration ID, media key, media type, JSON fields).';

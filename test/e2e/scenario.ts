@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import type { Emulator } from '../emulator/emulator';
+import { N8nInstance } from './n8nInstance';
+import { ensureN8n, REPO_ROOT } from './n8nRuntime';
+
+const run = promisify(execFile);
+
+export const EXAMPLE_CREDENTIAL = { id: 'cloudfactory-emulator', name: 'CloudFactory (emulator)' };
+
+export const EXAMPLES = {
+	uploadSubmitStatus: { file: 'upload-submit-status.json', id: 'cfExampleUpload01' },
+	submitAndWait: { file: 'submit-and-wait.json', id: 'cfExampleWait0001' },
+	oversightTrigger: { file: 'oversight-trigger.json', id: 'cfExampleTrigger1' },
+} as const;
+
+export interface ExampleWorkflow {
+	id: string;
+	name: string;
+	nodes: Array<{ name: string; type: string; webhookId?: string; parameters: Record<string, unknown> }>;
+}
+
+export function readExample(example: { file: string; id: string }): ExampleWorkflow {
+	const workflow = JSON.parse(readFileSync(join(REPO_ROOT, 'examples', example.file), 'utf8')) as ExampleWorkflow;
+	return { ...workflow, id: example.id };
+}
+
+export async function freePort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as { port: number };
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+/** The package as users get it: the tarball `npm pack` makes from the built dist/. */
+export async function packPackage(destination: string): Promise<string> {
+	const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', destination], { cwd: REPO_ROOT });
+	return join(destination, stdout.trim().split('\n').pop()!);
+}
+
+/**
+ * A real n8n with this package installed from its tarball, the emulator's credential and the
+ * example workflows imported; not started.
+ */
+export async function prepareN8n(params: {
+	emulator: Emulator;
+	runtimeName?: string;
+	port?: number;
+	log?: (line: string) => void;
+}): Promise<N8nInstance> {
+	const runtime = await ensureN8n(params.runtimeName, params.log);
+	const n8n = new N8nInstance(runtime, params.port ?? (await freePort()), await freePort(), await freePort());
+	await n8n.installPackage(await packPackage(n8n.userFolder));
+	await n8n.importCredentials([
+		{
+			...EXAMPLE_CREDENTIAL,
+			type: 'cloudFactoryApi',
+			data: { apiKey: params.emulator.apiKey, baseUrl: params.emulator.baseUrl, webhookSecret: params.emulator.webhookSecret },
+		},
+	]);
+	for (const example of Object.values(EXAMPLES)) await n8n.importWorkflow(readExample(example));
+	return n8n;
+}
