@@ -17,7 +17,7 @@ export interface ExecutionResult {
  * A private, headless n8n: its own user folder and sqlite database, listening on 127.0.0.1 only.
  */
 export class N8nInstance {
-	readonly userFolder = mkdtempSync(join(tmpdir(), 'cf-n8n-e2e-'));
+	readonly userFolder: string;
 
 	readonly baseUrl: string;
 
@@ -31,8 +31,11 @@ export class N8nInstance {
 		private readonly brokerPort: number,
 		private readonly cliBrokerPort: number,
 		private readonly extraEnv: Record<string, string> = {},
+		userFolder?: string,
 	) {
 		this.baseUrl = `http://127.0.0.1:${port}`;
+		this.userFolder = userFolder ?? mkdtempSync(join(tmpdir(), 'cf-n8n-e2e-'));
+		mkdirSync(this.userFolder, { recursive: true });
 	}
 
 	env(): NodeJS.ProcessEnv {
@@ -73,7 +76,7 @@ export class N8nInstance {
 
 	/** CLI commands get a task broker port of their own, so they can run beside `n8n start`. */
 	async cli(args: string[]): Promise<{ stdout: string; stderr: string }> {
-		return await run(process.execPath, [this.runtime.bin, ...args], {
+		return await run(this.runtime.node, [this.runtime.bin, ...args], {
 			env: { ...this.env(), N8N_RUNNERS_BROKER_PORT: String(this.cliBrokerPort) },
 			maxBuffer: 64 * 1024 * 1024,
 			timeout: 180_000,
@@ -113,7 +116,7 @@ export class N8nInstance {
 	}
 
 	async start(): Promise<void> {
-		this.server = spawn(process.execPath, [this.runtime.bin, 'start'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+		this.server = spawn(this.runtime.node, [this.runtime.bin, 'start'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
 		const collect = (chunk: Buffer) => (this.output += chunk.toString());
 		this.server.stdout!.on('data', collect);
 		this.server.stderr!.on('data', collect);

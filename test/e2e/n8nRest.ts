@@ -10,6 +10,8 @@ export interface ExecutionSummary {
 	mode: string;
 }
 
+export const OWNER = { email: 'owner@example.com', firstName: 'E2E', lastName: 'Owner', password: 'E2e-Password-1' };
+
 /** n8n's own REST API, as its editor uses it: an owner account and its session cookie. */
 export class N8nRest {
 	private cookie = '';
@@ -43,10 +45,9 @@ export class N8nRest {
 	}
 
 	async setUpOwner(): Promise<void> {
-		const owner = { email: 'owner@example.com', firstName: 'E2E', lastName: 'Owner', password: 'E2e-Password-1' };
-		const setup = await this.request('POST', '/owner/setup', owner);
+		const setup = await this.request('POST', '/owner/setup', OWNER);
 		if (setup.status !== 200) {
-			const login = await this.request('POST', '/login', { emailOrLdapLoginId: owner.email, password: owner.password });
+			const login = await this.request('POST', '/login', { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
 			if (login.status !== 200) throw new Error(`Cannot log in to n8n: ${login.status}`);
 		}
 	}

@@ -51,11 +51,15 @@ export async function prepareN8n(params: {
 	emulator: Emulator;
 	runtimeName?: string;
 	port?: number;
+	/** Kept between runs by npm start; a fresh temporary folder otherwise. */
+	userFolder?: string;
 	log?: (line: string) => void;
 }): Promise<N8nInstance> {
 	const runtime = await ensureN8n(params.runtimeName, params.log);
-	const n8n = new N8nInstance(runtime, params.port ?? (await freePort()), await freePort(), await freePort());
+	const n8n = new N8nInstance(runtime, params.port ?? (await freePort()), await freePort(), await freePort(), {}, params.userFolder);
+	params.log?.('Installing this package into n8n from its npm pack tarball');
 	await n8n.installPackage(await packPackage(n8n.userFolder));
+	params.log?.('Importing the emulator credential and the example workflows');
 	await n8n.importCredentials([
 		{
 			...EXAMPLE_CREDENTIAL,
