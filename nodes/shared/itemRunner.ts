@@ -46,9 +46,9 @@ export async function runItems<Prepared>(
 	}
 
 	let next = 0;
-	let firstFailure: { itemIndex: number; error: Error } | undefined;
+	let stopError: Error | undefined;
 	const worker = async () => {
-		while (next < ready.length && firstFailure === undefined) {
+		while (next < ready.length && stopError === undefined) {
 			const { itemIndex, prepared } = ready[next++];
 			try {
 				const { result, binary } = await steps.send(prepared, itemIndex);
@@ -59,13 +59,13 @@ export async function runItems<Prepared>(
 				} catch (nodeError) {
 					// Without continueOnFail the node stops: items already in flight finish first,
 					// so no request is abandoned half-way.
-					firstFailure ??= { itemIndex, error: nodeError as Error };
+					stopError ??= nodeError as Error;
 				}
 			}
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(concurrency, ready.length) }, worker));
-	if (firstFailure) throw firstFailure.error;
+	if (stopError) throw stopError;
 	return results;
 }
 
