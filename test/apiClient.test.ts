@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 
@@ -7,6 +6,7 @@ import { OversightClient, type ClientOptions } from '../nodes/shared/oversight/c
 import { OversightRequestError } from '../nodes/shared/oversight/errors';
 import { startEmulator, type Emulator } from './emulator/emulator';
 import { sha256 } from './helpers/files';
+import { unusedPort } from './helpers/ports';
 
 const FAST_RETRY: ClientOptions['retry'] = { baseDelayMs: 5, maxDelayMs: 20, maxRetries: 3, maxRetryAfterMs: 1500 };
 
@@ -52,14 +52,6 @@ async function failure(promise: Promise<unknown>): Promise<OversightRequestError
 
 function countRequests(method: string, pathPrefix: string) {
 	return emulator.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length;
-}
-
-async function closedPort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise((resolve) => server.close(resolve));
-	return port;
 }
 
 describe('OversightClient against the emulator', () => {
@@ -248,7 +240,7 @@ describe('OversightClient against the emulator', () => {
 			});
 
 			it('retries when the connection is refused (nothing was sent)', async () => {
-				const port = await closedPort();
+				const port = await unusedPort();
 				const { client: api, log } = client({ baseUrl: `http://127.0.0.1:${port}` });
 				const error = await failure(api.submitTask({ configuration_id: 'c', media_key: 'm' }));
 				assert.equal(error.details.networkErrorCode, 'ECONNREFUSED');

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import type { Emulator } from '../emulator/emulator';
+import { unusedPort } from '../helpers/ports';
 import { N8nInstance } from './n8nInstance';
 import { ensureN8n, REPO_ROOT } from './n8nRuntime';
 
@@ -29,14 +29,6 @@ export function readExample(example: { file: string; id: string }): ExampleWorkf
 	return { ...workflow, id: example.id };
 }
 
-export async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise((resolve) => server.close(resolve));
-	return port;
-}
-
 /** The package as users get it: the tarball `npm pack` makes from the built dist/. */
 export async function packPackage(destination: string): Promise<string> {
 	const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', destination], { cwd: REPO_ROOT });
@@ -56,7 +48,7 @@ export async function prepareN8n(params: {
 	log?: (line: string) => void;
 }): Promise<N8nInstance> {
 	const runtime = await ensureN8n(params.runtimeName, params.log);
-	const n8n = new N8nInstance(runtime, params.port ?? (await freePort()), await freePort(), await freePort(), {}, params.userFolder);
+	const n8n = new N8nInstance(runtime, params.port ?? (await unusedPort()), await unusedPort(), await unusedPort(), {}, params.userFolder);
 	params.log?.('Installing this package into n8n from its npm pack tarball');
 	await n8n.installPackage(await packPackage(n8n.userFolder));
 	params.log?.('Importing the emulator credential and the example workflows');
