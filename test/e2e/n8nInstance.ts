@@ -128,6 +128,11 @@ export class N8nInstance {
 		}
 	}
 
+	/** The `n8n start` process, whose memory the benchmarks read. */
+	get serverPid(): number | undefined {
+		return this.server?.pid;
+	}
+
 	get serverOutput(): string {
 		return this.output;
 	}

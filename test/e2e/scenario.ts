@@ -45,10 +45,12 @@ export async function prepareN8n(params: {
 	port?: number;
 	/** Kept between runs by npm start; a fresh temporary folder otherwise. */
 	userFolder?: string;
+	/** Extra environment for every n8n command, such as the binary data mode. */
+	env?: Record<string, string>;
 	log?: (line: string) => void;
 }): Promise<N8nInstance> {
 	const runtime = await ensureN8n(params.runtimeName, params.log);
-	const n8n = new N8nInstance(runtime, params.port ?? (await unusedPort()), await unusedPort(), await unusedPort(), {}, params.userFolder);
+	const n8n = new N8nInstance(runtime, params.port ?? (await unusedPort()), await unusedPort(), await unusedPort(), params.env, params.userFolder);
 	params.log?.('Installing this package into n8n from its npm pack tarball');
 	await n8n.installPackage(await packPackage(n8n.userFolder));
 	params.log?.('Importing the emulator credential and the example workflows');

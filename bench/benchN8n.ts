@@ -1,0 +1,103 @@
+import { rmSync } from 'node:fs';
+
+import type { Emulator } from '../test/emulator/emulator';
+import type { N8nInstance } from '../test/e2e/n8nInstance';
+import { N8nRest } from '../test/e2e/n8nRest';
+import { prepareN8n } from '../test/e2e/scenario';
+import type { BenchWorkflow } from './workflows';
+
+export interface NodeRun {
+	startTime: number;
+	executionTime: number;
+	error?: { message?: string };
+	items: Array<{ json: Record<string, unknown> }>;
+}
+
+export interface WorkflowRun {
+	httpStatus: number;
+	executionStatus: string;
+	nodes: Record<string, NodeRun>;
+}
+
+/**
+ * A real n8n (`n8n start`) with this package installed from its tarball and the benchmark
+ * workflows published, so each one runs as a production webhook call.
+ */
+export class BenchN8n {
+	private constructor(
+		readonly instance: N8nInstance,
+		readonly rest: N8nRest,
+	) {}
+
+	static async start(params: { emulator: Emulator; workflows: BenchWorkflow[]; env: Record<string, string>; log: (line: string) => void }): Promise<BenchN8n> {
+		const instance = await prepareN8n({ emulator: params.emulator, env: params.env, log: params.log });
+		for (const workflow of params.workflows) {
+			await instance.importWorkflow(workflow.json);
+			await instance.cli(['publish:workflow', `--id=${workflow.id}`]);
+		}
+		params.log('Starting n8n');
+		await instance.start();
+		const rest = new N8nRest(instance);
+		await rest.setUpOwner();
+		return new BenchN8n(instance, rest);
+	}
+
+	get pid(): number {
+		const pid = this.instance.serverPid;
+		if (pid === undefined) throw new Error('n8n is not running');
+		return pid;
+	}
+
+	webhookUrl(workflow: BenchWorkflow): string {
+		return `${this.instance.baseUrl}/webhook/${workflow.path}`;
+	}
+
+	async executionCount(workflowId: string): Promise<number> {
+		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+		const { data } = await this.rest.request<{ count: number }>('GET', `/executions?filter=${filter}&limit=1`);
+		return data.count;
+	}
+
+	/** Calls the workflow's webhook, which answers when its last node is done, then reads the saved run. */
+	async run(workflow: BenchWorkflow, body: unknown): Promise<WorkflowRun> {
+		const before = await this.executionCount(workflow.id);
+		const response = await fetch(this.webhookUrl(workflow), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(body),
+		});
+		await response.arrayBuffer();
+		const execution = await this.newExecution(workflow.id, before);
+		const runData = execution.data.resultData.runData as Record<string, Array<Record<string, unknown>>>;
+		const nodes: Record<string, NodeRun> = {};
+		for (const [name, runs] of Object.entries(runData)) {
+			const run = runs[0] as { startTime: number; executionTime: number; error?: { message?: string }; data?: { main?: Array<Array<{ json: Record<string, unknown> }>> } };
+			nodes[name] = { startTime: run.startTime, executionTime: run.executionTime, error: run.error, items: run.data?.main?.[0] ?? [] };
+		}
+		return { httpStatus: response.status, executionStatus: execution.status, nodes };
+	}
+
+	async stop(): Promise<void> {
+		await this.instance.stop();
+		// Binary data of the upload runs fills gigabytes.
+		rmSync(this.instance.userFolder, { recursive: true, force: true });
+	}
+
+	/** n8n saves the run after it answers the webhook, so wait for it to be finished and saved. */
+	private async newExecution(workflowId: string, countBefore: number) {
+		const deadline = Date.now() + 120_000;
+		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+		for (;;) {
+			const { data } = await this.rest.request<{ count: number; results: Array<{ id: string; status: string }> }>(
+				'GET',
+				`/executions?filter=${filter}&limit=1`,
+			);
+			const latest = data.results[0];
+			if (data.count > countBefore && latest && !['new', 'running'].includes(latest.status)) {
+				return await this.rest.executionData(latest.id);
+			}
+			if (Date.now() > deadline) throw new Error(`No finished execution of ${workflowId} after 120 s`);
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+	}
+}
