@@ -78,7 +78,7 @@ export class CloudFactoryUploadMedia implements INodeType {
 				const file = await itemFile(this, params, propertyName, 'Input Binary Field');
 				const fileName = params.optionalText('options.fileName', 'File Name') ?? file.fileName ?? propertyName;
 
-				const contentType = resolveContentType({
+				const contentType = await resolveContentType({
 					override: params.optionalText('options.contentType', 'Content Type'),
 					binaryMimeType: file.mimeType,
 					fileName,

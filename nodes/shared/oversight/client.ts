@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IDataObject } from 'n8n-workflow';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 import { API_KEY_HEADER } from '../../../credentials/CloudFactoryApi.credentials';
 import { isHttpUrl } from '../urls';
-import { sharedDispatcher } from './dispatcher';
+import { loadUndici, sharedDispatcher } from './dispatcher';
 import {
 	messageFromJsonBody,
 	messageFromTextBody,
@@ -95,7 +95,7 @@ export class OversightClient {
 
 	private readonly responseTimeoutMs: number;
 
-	private readonly dispatcher: Dispatcher;
+	private readonly dispatcher: Dispatcher | undefined;
 
 	constructor(
 		connection: OversightConnection,
@@ -105,7 +105,7 @@ export class OversightClient {
 		this.apiKey = connection.apiKey;
 		this.retry = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
 		this.responseTimeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
-		this.dispatcher = options.dispatcher ?? sharedDispatcher();
+		this.dispatcher = options.dispatcher;
 	}
 
 	/** Decision D1: POST /v1/media answers with where to PUT the bytes and the media's key. */
@@ -186,11 +186,12 @@ export class OversightClient {
 			let body: string | Buffer | Readable | undefined;
 			try {
 				body = await call.body?.();
+				const { request } = await loadUndici();
 				const response = await request(call.url, {
 					method: call.method,
 					headers: call.headers,
 					body,
-					dispatcher: this.dispatcher,
+					dispatcher: this.dispatcher ?? (await sharedDispatcher()),
 					headersTimeout: this.responseTimeoutMs,
 					bodyTimeout: this.responseTimeoutMs,
 					signal: this.options.signal,
