@@ -22,7 +22,7 @@ export interface CallbackSample {
 export async function callbackStorm(params: { n8n: BenchN8n; emulator: Emulator; workflow: BenchWorkflow; runNumber: number }): Promise<CallbackSample> {
 	const { n8n, workflow } = params;
 	const url = n8n.webhookUrl(workflow);
-	const before = await n8n.executionCount(workflow.id);
+	const before = await n8n.executionCount(workflow);
 	const latencies: number[] = [];
 	let answered200 = 0;
 	let next = 0;
@@ -53,18 +53,18 @@ export async function callbackStorm(params: { n8n: BenchN8n; emulator: Emulator;
 		p99Ms: percentile(latencies, 99),
 		maxMs: Math.max(...latencies),
 		answered200,
-		executionsCreated: (await settledCount(n8n, workflow.id, before + CALLBACKS)) - before,
+		executionsCreated: (await settledCount(n8n, workflow, before + CALLBACKS)) - before,
 		seconds,
 	};
 }
 
 /** Executions are saved after the answer; wait until the expected number is there or the count stops moving. */
-async function settledCount(n8n: BenchN8n, workflowId: string, expected: number): Promise<number> {
-	let count = await n8n.executionCount(workflowId);
+async function settledCount(n8n: BenchN8n, workflow: BenchWorkflow, expected: number): Promise<number> {
+	let count = await n8n.executionCount(workflow);
 	let unchangedSince = Date.now();
 	while (count < expected && Date.now() - unchangedSince < 10_000) {
 		await new Promise((resolve) => setTimeout(resolve, 250));
-		const latest = await n8n.executionCount(workflowId);
+		const latest = await n8n.executionCount(workflow);
 		if (latest !== count) unchangedSince = Date.now();
 		count = latest;
 	}

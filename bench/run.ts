@@ -82,7 +82,6 @@ async function main(): Promise<void> {
 			env: {
 				N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
 				N8N_RESTRICT_FILE_ACCESS_TO: filesDir,
-				N8N_LOG_LEVEL: 'warn',
 			},
 			log,
 		});

@@ -45,7 +45,7 @@ function workflow(id: string, name: string, path: string, measuredNodes: string[
 		name,
 		path,
 		measuredNodes,
-		json: { id, name, nodes: positioned, connections, settings: { executionOrder: 'v1' } },
+		json: { name, nodes: positioned, connections, settings: { executionOrder: 'v1' } },
 	};
 }
 
