@@ -19,6 +19,7 @@ import {
 	submitNode,
 	uploadNode,
 	type Env,
+	type NodeOutcome,
 } from './env';
 import type { Scope } from './report';
 
@@ -232,7 +233,7 @@ export async function runFaultCase(env: Env, testCase: FaultCase, scope: Scope):
 		const mode = continueOnFail ? 'on' : 'off';
 		const failed = errorItems(seen.items);
 		scope.fact(
-			`${mode}: ${seen.errorMessage ? `error "${short(seen.errorMessage)}"` : `${seen.items.length} items, ${failed.length} error item(s)${failed[0] ? ` "${short(failed[0].message)}"` : ''}`}; ${attempts} attempt(s); ${tasks} task(s), ${emulator.duplicateTaskCount()} duplicate(s)`,
+			`${mode}: ${whatTheUserSaw(seen)}; ${attempts} attempt(s); ${tasks} task(s), ${emulator.duplicateTaskCount()} duplicate(s)`,
 		);
 
 		assert.equal(emulator.duplicateTaskCount(), 0, 'no duplicate task');
@@ -245,7 +246,7 @@ async function assertFaultOutcome(
 	testCase: FaultCase,
 	continueOnFail: boolean,
 	scope: Scope,
-	seen: ReturnType<typeof nodeOutcome> & { failed: ReturnType<typeof errorItems>; attempts: number; tasks: number; onRoute: typeof env.emulator.requests },
+	seen: NodeOutcome & { failed: ReturnType<typeof errorItems>; attempts: number; tasks: number; onRoute: typeof env.emulator.requests },
 ): Promise<void> {
 	const { expect } = testCase;
 	assert.equal(seen.attempts, expect.attempts, 'attempts of the faulted item');
@@ -278,7 +279,14 @@ async function assertFaultOutcome(
 	}
 }
 
-async function assertUploadsIntact(env: Env, items: ReturnType<typeof nodeOutcome>['items']): Promise<void> {
+/** The error that stopped the node, or the items with the first error item's message. */
+function whatTheUserSaw(seen: NodeOutcome): string {
+	if (seen.errorMessage) return `error "${short(seen.errorMessage)}"`;
+	const failed = errorItems(seen.items);
+	return `${seen.items.length} items, ${failed.length} error item(s)${failed[0] ? ` "${short(failed[0].message)}"` : ''}`;
+}
+
+async function assertUploadsIntact(env: Env, items: NodeOutcome['items']): Promise<void> {
 	const expected = await sha256OfFile(env.imagePath);
 	for (const item of items) {
 		assert.equal(env.emulator.uploads.get(item.json.media_key as string)?.sha256, expected, 'the uploaded bytes are intact');
@@ -342,7 +350,7 @@ export async function runRefusedConnectionCase(
 			const refusedRetries = retryLines.filter((line) => /ECONNREFUSED/.test(line)).length;
 			const tasks = env.emulator.taskCount() - tasksBefore;
 			scope.fact(
-				`${continueOnFail ? 'on' : 'off'}: ${seen.errorMessage ? `error "${short(seen.errorMessage)}"` : `${seen.items.length} items, ${failed.length} error item(s)${failed[0] ? ` "${short(failed[0].message)}"` : ''}`}; ${refusedRetries} retries after ECONNREFUSED; ${tasks} task(s), ${env.emulator.duplicateTaskCount()} duplicate(s)`,
+				`${continueOnFail ? 'on' : 'off'}: ${whatTheUserSaw(seen)}; ${refusedRetries} retries after ECONNREFUSED; ${tasks} task(s), ${env.emulator.duplicateTaskCount()} duplicate(s)`,
 			);
 			assert.equal(env.emulator.duplicateTaskCount(), 0);
 			assertPairedInOrder(seen.items, ITEMS);
