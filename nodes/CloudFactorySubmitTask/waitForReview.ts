@@ -71,6 +71,13 @@ export function rememberWaitingTask(ctx: IExecuteFunctions, taskId: string): voi
 
 /** The task the waiting execution was created for, when it was remembered. */
 export function waitingTaskId(ctx: IWebhookFunctions): string | undefined {
-	const value = ctx.evaluateExpression(`{{ $execution.customData?.get("${WAITING_TASK_KEY}") }}`);
+	let value: unknown;
+	try {
+		value = ctx.evaluateExpression(`{{ $execution.customData?.get("${WAITING_TASK_KEY}") }}`);
+	} catch {
+		// An n8n that cannot read custom data here must still resume on a genuine callback: the
+		// signature is still checked, only the task match is skipped.
+		return undefined;
+	}
 	return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -6,6 +6,7 @@ import { runWorkflow, type NodeSpec } from '../harness/engine';
 import { sha256OfFile } from '../helpers/files';
 import { unusedPort } from '../helpers/ports';
 import {
+	API_KEY,
 	assertPairedInOrder,
 	createTasks,
 	credentialsFor,
@@ -161,6 +162,13 @@ export const faultCases: FaultCase[] = [
 		route: 'POST /v1/tasks',
 		faults: once('POST /v1/tasks', { kind: 'html', status: 502 }),
 		expect: notRetriedTaskMayExist(/Item 0: Creating the task failed with HTTP 502: 502 Bad Gateway/, 0),
+	},
+	{
+		name: 'an error answer that echoes the API key (400), GET /v1/tasks/:id',
+		target: 'status',
+		route: 'GET /v1/tasks/:id',
+		faults: once('GET /v1/tasks/:id', { kind: 'status', status: 400, body: JSON.stringify({ message: `x-api-key ${API_KEY} may not read this task` }) }),
+		expect: { outcome: 'refused', attempts: 1, message: /^Item 0: Reading the task failed with HTTP 400: x-api-key \[redacted\] may not read this task$/, hint: /CloudFactory rejected the request/, hintSays: 'CloudFactory rejected the request', tasksByFailedItem: 0 },
 	},
 	{
 		name: '200 with an unexpected body shape, POST /v1/media',
