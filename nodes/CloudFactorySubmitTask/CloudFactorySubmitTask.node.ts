@@ -37,6 +37,7 @@ export class CloudFactorySubmitTask implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		// Filled in by the setup, read once the items ran: the wait starts only when a task exists.
 		const plan: { wait?: WaitPlan } = {};
 		const output = await runNode<JsonObject>(this, async () => {
 			const { client, concurrency } = await connect(this);

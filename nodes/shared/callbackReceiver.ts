@@ -31,8 +31,9 @@ export const signatureOptionProperties: INodeProperties[] = [
 
 /**
  * Checks a callback as it arrived: the signature over the raw bytes (never over re-serialised
- * JSON), then that the body is a JSON object, then, when given, that it is for the expected task. A refusal is answered here, so the caller returns
- * `{ noWebhookResponse: true }` and nothing starts or resumes.
+ * JSON), then that the body is a JSON object, then, when given, that it is for the expected task.
+ * A refusal is answered here, so the caller returns `{ noWebhookResponse: true }` and nothing
+ * starts or resumes.
  */
 export async function receiveCallback(
 	ctx: IWebhookFunctions,
