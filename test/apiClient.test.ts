@@ -99,6 +99,13 @@ describe('OversightClient against the emulator', () => {
 		assert.equal(emulator.taskCount(), 0);
 	});
 
+	it('refuses a task answer without a state instead of passing it on as a task', async () => {
+		emulator.knobs.faults.push({ route: 'GET /v1/tasks/:id', action: { kind: 'unexpected-shape' } });
+		const error = await failure(client().client.getTask('some-task'));
+		assert.match(error.message, /^Reading the task failed: CloudFactory answered HTTP 200 but the answer has no state$/);
+		assert.equal(error.details.taskMayExist, false);
+	});
+
 	it('keeps task ids with path characters inside the path segment', async () => {
 		const { client: api } = client();
 		for (const id of ['../v1/media', 'a?b=c', 'x#y', 'a/b']) {

@@ -97,6 +97,19 @@ describe('Submit Task with Wait for Review', () => {
 		assert.equal((await waitingServer.resumed(run.executionId))?.status, 'success');
 	});
 
+	it('answers 409 to a genuine callback for another task and keeps waiting for its own', async () => {
+		const { run, task } = await startWaiting([]);
+		const resumeUrl = `${waitingServer.baseUrl}/${run.executionId}`;
+		assert.equal(run.run.data.resultData.metadata?.cloudFactoryTaskId, task.id, 'the task is remembered in custom data');
+		const otherTask = { task_id: 'another-task', state: 'completed', updated_inferences: { inferences: [] } };
+		const answer = await emulator.sendSignedCallback(resumeUrl, otherTask);
+		assert.equal(answer.status, 409);
+		assert.equal(waitingServer.resumed(run.executionId), undefined, 'still waiting');
+
+		await emulator.completeTask(task.id);
+		assert.equal((await waitingServer.resumed(run.executionId))?.output('Submit')[0].json.task_id, task.id);
+	});
+
 	it('when Max Wait passes first, the next node receives the input item unchanged', async () => {
 		const { run } = await startWaiting([], { maxWaitHours: 2 });
 		const limit = run.run.waitTill!.getTime() - Date.now();

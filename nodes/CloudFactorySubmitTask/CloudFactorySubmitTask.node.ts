@@ -11,12 +11,12 @@ import { receiveCallback } from '../shared/callbackReceiver';
 
 import { connect } from '../shared/connection';
 import { configurationIdProperty, actionNodeBasics, optionsCollection } from '../shared/descriptions';
-import { runItems } from '../shared/itemRunner';
+import { runNode } from '../shared/itemRunner';
 import type { JsonObject } from '../shared/oversight/client';
 import { buildTaskBody } from '../shared/taskBody';
 import { taskFieldProperties } from './taskFieldProperties';
 import { readTaskFields } from './taskFields';
-import { planWait, type WaitOptions } from './waitForReview';
+import { planWait, rememberWaitingTask, waitingTaskId, type WaitOptions, type WaitPlan } from './waitForReview';
 
 // Its webhook is n8n's resume URL of a waiting execution, handed to CloudFactory with each task:
 // there is nothing to register with CloudFactory, so no webhookMethods.
@@ -37,20 +37,30 @@ export class CloudFactorySubmitTask implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const { client, concurrency } = await connect(this);
-		const wait = this.getNodeParameter('waitForReview', 0, false) === true ? await planWait(this) : undefined;
-		const output = await runItems<JsonObject>(this, wait ? 1 : concurrency, {
-			prepare: async (itemIndex) =>
-				buildTaskBody({ ...readTaskFields(this, itemIndex), ...(wait && { callbackUrl: wait.resumeUrl }) }),
-			send: async (body) => ({ result: await client.submitTask(body) }),
+		// Filled in by the setup, read once the items ran: the wait starts only when a task exists.
+		const plan: { wait?: WaitPlan } = {};
+		const output = await runNode<JsonObject>(this, async () => {
+			const { client, concurrency } = await connect(this);
+			const wait = this.getNodeParameter('waitForReview', 0, false) === true ? await planWait(this) : undefined;
+			plan.wait = wait;
+			return {
+				concurrency: wait ? 1 : concurrency,
+				prepare: async (itemIndex) =>
+					buildTaskBody({ ...readTaskFields(this, itemIndex), ...(wait && { callbackUrl: wait.resumeUrl }) }),
+				send: async (body) => ({ result: await client.submitTask(body) }),
+			};
 		});
-		if (wait && output[0].json.task_id !== undefined) await this.putExecutionToWait(wait.waitTill);
+		const taskId = output[0]?.json.task_id;
+		if (plan.wait && typeof taskId === 'string') {
+			rememberWaitingTask(this, taskId);
+			await this.putExecutionToWait(plan.wait.waitTill);
+		}
 		return [output];
 	}
 
 	/** CloudFactory's callback to the resume URL: the reviewed task becomes this node's output. */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const callback = await receiveCallback(this, this.getNodeParameter('waitOptions', {}) as WaitOptions);
+		const callback = await receiveCallback(this, this.getNodeParameter('waitOptions', {}) as WaitOptions, waitingTaskId(this));
 		if (!callback.accepted) return { noWebhookResponse: true };
 		return { workflowData: [[{ json: callback.payload }]], webhookResponse: { received: true } };
 	}

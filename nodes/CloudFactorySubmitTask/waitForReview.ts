@@ -1,4 +1,4 @@
-import { NodeOperationError, WAIT_INDEFINITELY, type IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError, WAIT_INDEFINITELY, type IExecuteFunctions, type IWebhookFunctions } from 'n8n-workflow';
 
 import { CLOUDFACTORY_CREDENTIAL_TYPE } from '../../credentials/CloudFactoryApi.credentials';
 import type { CallbackCheckOptions } from '../shared/callbackReceiver';
@@ -53,4 +53,31 @@ export async function planWait(ctx: IExecuteFunctions): Promise<WaitPlan> {
 		}
 	}
 	return { resumeUrl, waitTill };
+}
+
+/** n8n keeps an execution's custom data through the wait; the key allows only A-Za-z0-9_. */
+const WAITING_TASK_KEY = 'cloudFactoryTaskId';
+/** n8n's documented limit for a custom data value; a longer task ID is not remembered. */
+const MAX_CUSTOM_DATA_VALUE_LENGTH = 255;
+
+/**
+ * Remembers which task this execution waits for, so that a genuine callback for another task (one
+ * replayed to this resume URL) cannot resume it.
+ */
+export function rememberWaitingTask(ctx: IExecuteFunctions, taskId: string): void {
+	if (taskId.length > MAX_CUSTOM_DATA_VALUE_LENGTH) return;
+	ctx.getWorkflowDataProxy(0).$execution.customData.set(WAITING_TASK_KEY, taskId);
+}
+
+/** The task the waiting execution was created for, when it was remembered. */
+export function waitingTaskId(ctx: IWebhookFunctions): string | undefined {
+	let value: unknown;
+	try {
+		value = ctx.evaluateExpression(`{{ $execution.customData?.get("${WAITING_TASK_KEY}") }}`);
+	} catch {
+		// An n8n that cannot read custom data here must still resume on a genuine callback: the
+		// signature is still checked, only the task match is skipped.
+		return undefined;
+	}
+	return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -2,8 +2,11 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 
 import { connect } from '../shared/connection';
 import { actionNodeBasics, optionsCollection } from '../shared/descriptions';
-import { runItems } from '../shared/itemRunner';
+import { runNode } from '../shared/itemRunner';
 import { ItemParameters } from '../shared/parameters';
+
+/** Task IDs are UUIDs; this leaves room for any other scheme while keeping the URL sendable. */
+const MAX_TASK_ID_LENGTH = 1024;
 
 export class CloudFactoryTaskStatus implements INodeType {
 	description: INodeTypeDescription = {
@@ -29,18 +32,25 @@ export class CloudFactoryTaskStatus implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const { client, concurrency } = await connect(this);
-		const output = await runItems<string>(this, concurrency, {
-			prepare: async (itemIndex) => {
-				const params = new ItemParameters(this, itemIndex);
-				const taskId = params.requiredText('taskId', 'Task ID');
-				// "." and ".." would still climb the path after encoding; everything else is encoded.
-				if (/^\.+$/.test(taskId) || hasControlCharacter(taskId)) {
-					throw params.invalid('Task ID', `${JSON.stringify(taskId)} is not a task ID`);
-				}
-				return taskId;
-			},
-			send: async (taskId) => ({ result: await client.getTask(taskId) }),
+		const output = await runNode<string>(this, async () => {
+			const { client, concurrency } = await connect(this);
+			return {
+				concurrency,
+				prepare: async (itemIndex) => {
+					const params = new ItemParameters(this, itemIndex);
+					const taskId = params.requiredText('taskId', 'Task ID');
+					// "." and ".." would still climb the path after encoding; everything else is encoded.
+					if (/^\.+$/.test(taskId) || hasControlCharacter(taskId)) {
+						throw params.invalid('Task ID', `${JSON.stringify(taskId)} is not a task ID`);
+					}
+					// Servers refuse URLs of a few KiB (Node's own limit is 16 KiB of headers): say so before sending.
+					if (taskId.length > MAX_TASK_ID_LENGTH) {
+						throw params.invalid('Task ID', `is longer than ${MAX_TASK_ID_LENGTH} characters (${taskId.length})`);
+					}
+					return taskId;
+				},
+				send: async (taskId) => ({ result: await client.getTask(taskId) }),
+			};
 		});
 		return [output];
 	}

@@ -3,7 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { itemFile, type ItemFile } from '../shared/binaryInput';
 import { connect } from '../shared/connection';
 import { configurationIdProperty, actionNodeBasics, optionsCollection } from '../shared/descriptions';
-import { runItems } from '../shared/itemRunner';
+import { runNode } from '../shared/itemRunner';
 import { isMediaType, MEDIA_TYPES, mediaTypeOf, resolveContentType, type MediaType } from '../shared/media';
 import { ItemParameters } from '../shared/parameters';
 
@@ -68,65 +68,67 @@ export class CloudFactoryUploadMedia implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const { client, concurrency } = await connect(this);
+		const output = await runNode<PreparedUpload>(this, async () => {
+			const { client, concurrency } = await connect(this);
+			return {
+				concurrency,
+				prepare: async (itemIndex) => {
+					const params = new ItemParameters(this, itemIndex);
+					const configurationId = params.requiredText('configurationId', 'Configuration ID');
+					const propertyName = params.requiredText('binaryPropertyName', 'Input Binary Field');
+					const file = await itemFile(this, params, propertyName, 'Input Binary Field');
+					const fileName = params.optionalText('options.fileName', 'File Name') ?? file.fileName ?? propertyName;
 
-		const output = await runItems<PreparedUpload>(this, concurrency, {
-			prepare: async (itemIndex) => {
-				const params = new ItemParameters(this, itemIndex);
-				const configurationId = params.requiredText('configurationId', 'Configuration ID');
-				const propertyName = params.requiredText('binaryPropertyName', 'Input Binary Field');
-				const file = await itemFile(this, params, propertyName, 'Input Binary Field');
-				const fileName = params.optionalText('options.fileName', 'File Name') ?? file.fileName ?? propertyName;
+					const contentType = await resolveContentType({
+						override: params.optionalText('options.contentType', 'Content Type'),
+						binaryMimeType: file.mimeType,
+						fileName,
+					});
+					if (!contentType || !/^[\w.+-]+\/[\w.+-]+$/.test(contentType)) {
+						throw params.invalid(
+							'Content Type',
+							contentType ? `"${contentType}" is not a MIME type` : `cannot be told for "${fileName}"`,
+							'Set Options > Content Type, for example image/jpeg or video/mp4.',
+						);
+					}
 
-				const contentType = await resolveContentType({
-					override: params.optionalText('options.contentType', 'Content Type'),
-					binaryMimeType: file.mimeType,
-					fileName,
-				});
-				if (!contentType || !/^[\w.+-]+\/[\w.+-]+$/.test(contentType)) {
-					throw params.invalid(
-						'Content Type',
-						contentType ? `"${contentType}" is not a MIME type` : `cannot be told for "${fileName}"`,
-						'Set Options > Content Type, for example image/jpeg or video/mp4.',
-					);
-				}
+					const requested = params.optionalText('options.mediaType', 'Media Type') ?? 'auto';
+					const mediaType = requested === 'auto' ? mediaTypeOf(contentType) : requested;
+					if (!isMediaType(mediaType)) {
+						throw params.invalid(
+							'Media Type',
+							requested === 'auto'
+								? `cannot be told from content type "${contentType}": CloudFactory reviews images and videos only`
+								: `must be one of ${MEDIA_TYPES.join(', ')}, not "${requested}"`,
+						);
+					}
+					return { configurationId, file, fileName, contentType, mediaType };
+				},
 
-				const requested = params.optionalText('options.mediaType', 'Media Type') ?? 'auto';
-				const mediaType = requested === 'auto' ? mediaTypeOf(contentType) : requested;
-				if (!isMediaType(mediaType)) {
-					throw params.invalid(
-						'Media Type',
-						requested === 'auto'
-							? `cannot be told from content type "${contentType}": CloudFactory reviews images and videos only`
-							: `must be one of ${MEDIA_TYPES.join(', ')}, not "${requested}"`,
-					);
-				}
-				return { configurationId, file, fileName, contentType, mediaType };
-			},
-
-			send: async (upload, itemIndex) => {
-				const { media_upload_url: uploadUrl, ...ticket } = await client.requestUploadUrl({
-					configuration_id: upload.configurationId,
-					file_name: upload.fileName,
-					content_type: upload.contentType,
-				});
-				await client.uploadMedia(uploadUrl, {
-					size: upload.file.size,
-					contentType: upload.contentType,
-					open: upload.file.open,
-				});
-				return {
-					result: {
-						...ticket,
+				send: async (upload, itemIndex) => {
+					const { media_upload_url: uploadUrl, ...ticket } = await client.requestUploadUrl({
 						configuration_id: upload.configurationId,
-						media_type: upload.mediaType,
-						content_type: upload.contentType,
 						file_name: upload.fileName,
-						file_size: upload.file.size,
-					},
-					binary: this.getInputData()[itemIndex].binary,
-				};
-			},
+						content_type: upload.contentType,
+					});
+					await client.uploadMedia(uploadUrl, {
+						size: upload.file.size,
+						contentType: upload.contentType,
+						open: upload.file.open,
+					});
+					return {
+						result: {
+							...ticket,
+							configuration_id: upload.configurationId,
+							media_type: upload.mediaType,
+							content_type: upload.contentType,
+							file_name: upload.fileName,
+							file_size: upload.file.size,
+						},
+						binary: this.getInputData()[itemIndex].binary,
+					};
+				},
+			};
 		});
 		return [output];
 	}

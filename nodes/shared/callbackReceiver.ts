@@ -31,12 +31,15 @@ export const signatureOptionProperties: INodeProperties[] = [
 
 /**
  * Checks a callback as it arrived: the signature over the raw bytes (never over re-serialised
- * JSON), then that the body is a JSON object. A refusal is answered here, so the caller returns
- * `{ noWebhookResponse: true }` and nothing starts or resumes.
+ * JSON), then that the body is a JSON object, then, when given, that it is for the expected task.
+ * A refusal is answered here, so the caller returns `{ noWebhookResponse: true }` and nothing
+ * starts or resumes.
  */
 export async function receiveCallback(
 	ctx: IWebhookFunctions,
 	options: CallbackCheckOptions,
+	/** For a waiting execution: the one task whose callback may resume it. */
+	expectedTaskId?: string,
 ): Promise<{ accepted: true; payload: IDataObject } | { accepted: false }> {
 	const req = ctx.getRequestObject();
 	const refuse = (status: number, message: string) => {
@@ -70,6 +73,9 @@ export async function receiveCallback(
 	}
 	if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
 		return refuse(400, 'The callback body is not a JSON object');
+	}
+	if (expectedTaskId !== undefined && (payload as IDataObject).task_id !== expectedTaskId) {
+		return refuse(409, 'The callback is not for the task this execution waits for');
 	}
 	return { accepted: true, payload: payload as IDataObject };
 }

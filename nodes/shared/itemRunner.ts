@@ -23,12 +23,35 @@ export interface ItemSteps<Prepared> {
 	send(prepared: Prepared, itemIndex: number): Promise<ItemResult>;
 }
 
+/** How to run a node's items: the node-wide settings and the steps for each item. */
+export interface NodeRun<Prepared> extends ItemSteps<Prepared> {
+	concurrency: number;
+}
+
+/**
+ * Sets the node up (credential, node-wide options), then runs its items. A setup failure concerns
+ * every item: under continueOnFail each input item becomes an error item, instead of n8n passing
+ * the input on unprocessed as if it had succeeded.
+ */
+export async function runNode<Prepared>(
+	ctx: IExecuteFunctions,
+	setup: () => Promise<NodeRun<Prepared>>,
+): Promise<INodeExecutionData[]> {
+	let run: NodeRun<Prepared>;
+	try {
+		run = await setup();
+	} catch (error) {
+		return ctx.getInputData().map((_, itemIndex) => failedItem(ctx, error, itemIndex));
+	}
+	return runItems(ctx, run.concurrency, run);
+}
+
 /**
  * Runs every input item in two passes: all items are checked first, so that bad input stops the
  * node before anything is sent to CloudFactory; then the checked items are sent with at most
  * `concurrency` at a time. Output order is input order and every item keeps its pairedItem.
  */
-export async function runItems<Prepared>(
+async function runItems<Prepared>(
 	ctx: IExecuteFunctions,
 	concurrency: number,
 	steps: ItemSteps<Prepared>,

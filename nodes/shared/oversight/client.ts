@@ -149,9 +149,12 @@ export class OversightClient {
 		return task;
 	}
 
+	/** D5: `state` is passed through whatever it says, but an answer without one is no task. */
 	async getTask(taskId: string): Promise<JsonObject> {
 		const answer = await this.callApi('getTask', 'repeatable', 'GET', `/v1/tasks/${encodeURIComponent(taskId)}`);
-		return answer.json as JsonObject;
+		const task = answer.json as JsonObject;
+		if (typeof task.state !== 'string') throw this.unusableAnswer('getTask', answer.status, 'the answer has no state');
+		return task;
 	}
 
 	private async callApi(
