@@ -27,20 +27,25 @@ export class RssSampler {
 		this.sample();
 	}
 
-	/** The highest RSS seen in [from, to] minus the last RSS seen before `from`. */
-	growthDuring(from: number, to: number): number {
-		const before = this.samples.filter((sample) => sample.at <= from).pop() ?? this.samples[0];
-		const during = this.samples.filter((sample) => sample.at >= from && sample.at <= to);
-		const peak = Math.max(before.rssBytes, ...during.map((sample) => sample.rssBytes));
-		return peak - before.rssBytes;
+	/** The RSS when sampling started. */
+	first(): number {
+		return this.samples[0].rssBytes;
 	}
 
-	peak(): number {
-		return Math.max(...this.samples.map((sample) => sample.rssBytes));
+	/** The highest RSS seen in [from, to], or the last one before when no sample fell inside. */
+	peakDuring(from: number, to: number): number {
+		const before = this.samples.filter((sample) => sample.at <= from).pop() ?? this.samples[0];
+		const during = this.samples.filter((sample) => sample.at >= from && sample.at <= to);
+		return Math.max(before.rssBytes, ...during.map((sample) => sample.rssBytes));
 	}
 
 	private sample(): void {
-		const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-		if (match) this.samples.push({ at: Date.now(), rssBytes: Number(match[1]) * 1024 });
+		this.samples.push({ at: Date.now(), rssBytes: residentBytes(this.pid) });
 	}
+}
+
+export function residentBytes(pid: number): number {
+	const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+	if (!match) throw new Error(`No VmRSS for process ${pid}`);
+	return Number(match[1]) * 1024;
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -19,7 +19,10 @@ export interface UploadSample {
 	contender: UploadContender;
 	sizeBytes: number;
 	seconds: number;
-	/** Peak RSS growth of the n8n process while the upload ran; undefined for curl, which runs outside n8n. */
+	/**
+	 * Peak RSS of the n8n process while the upload nodes ran, minus its RSS when the run began;
+	 * undefined for curl, which runs outside n8n.
+	 */
 	memoryGrowthBytes?: number;
 }
 
@@ -43,6 +46,10 @@ export async function benchFile(directory: string, sizeBytes: number): Promise<{
 	return { path, sha256: hash.digest('hex') };
 }
 
+function emptyDirectory(directory: string): void {
+	for (const entry of readdirSync(directory)) rmSync(join(directory, entry), { recursive: true, force: true });
+}
+
 function checkArrived(emulator: Emulator, file: { sha256: string }, sizeBytes: number, contender: UploadContender): void {
 	const arrived = [...emulator.uploads.values()].filter((upload) => upload.sha256 === file.sha256 && upload.size === sizeBytes);
 	if (arrived.length !== 1) throw new Error(`${contender}: expected the file to arrive intact once, found ${arrived.length} intact uploads`);
@@ -56,6 +63,8 @@ export async function uploadThroughN8n(params: {
 	contender: UploadContender;
 	file: { path: string; sha256: string };
 	sizeBytes: number;
+	/** Where n8n keeps binary data: emptied after the run. */
+	binaryDataDir: string;
 }): Promise<UploadSample> {
 	const { n8n, emulator, workflow, contender } = params;
 	emulator.reset();
@@ -66,17 +75,18 @@ export async function uploadThroughN8n(params: {
 		result = await n8n.run(workflow, { path: params.file.path });
 	} finally {
 		sampler.stop();
+		emptyDirectory(params.binaryDataDir);
 	}
 	let milliseconds = 0;
-	let growth = 0;
+	let peak = sampler.first();
 	for (const name of workflow.measuredNodes) {
 		const node = result.nodes[name];
 		if (!node || node.error) throw new Error(`${contender}: node "${name}" failed: ${node?.error?.message ?? 'did not run'}`);
 		milliseconds += node.executionTime;
-		growth = Math.max(growth, sampler.growthDuring(node.startTime, node.startTime + node.executionTime));
+		peak = Math.max(peak, sampler.peakDuring(node.startTime, node.startTime + node.executionTime));
 	}
 	checkArrived(emulator, params.file, params.sizeBytes, contender);
-	return { contender, sizeBytes: params.sizeBytes, seconds: milliseconds / 1000, memoryGrowthBytes: growth };
+	return { contender, sizeBytes: params.sizeBytes, seconds: milliseconds / 1000, memoryGrowthBytes: peak - sampler.first() };
 }
 
 /** The machine's limit: curl PUTs the same file to the same upload host, after the URL is asked for. */

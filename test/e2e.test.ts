@@ -129,6 +129,10 @@ function describeRuntime(runtime: string) {
 				assert.equal(forged.status, 401);
 				assert.equal((await rest.executionData(executionId)).status, 'waiting', 'a forged callback does not resume it');
 
+				const otherTask = await emulator.sendSignedCallback(String(task.body.callback_url), { task_id: 'another-task', state: 'completed' });
+				assert.equal(otherTask.status, 409, otherTask.body);
+				assert.equal((await rest.executionData(executionId)).status, 'waiting', 'a signed callback for another task does not resume it');
+
 				await emulator.completeTask(task.id);
 				assert.equal(emulator.callbackDeliveries.at(-1)!.status, 200);
 				const finished = await until('the resumed execution', async () => {

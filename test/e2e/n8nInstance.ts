@@ -116,6 +116,7 @@ export class N8nInstance {
 	}
 
 	async start(): Promise<void> {
+		this.output = '';
 		this.server = spawn(this.runtime.node, [this.runtime.bin, 'start'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
 		const collect = (chunk: Buffer) => (this.output += chunk.toString());
 		this.server.stdout!.on('data', collect);
