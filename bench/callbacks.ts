@@ -8,8 +8,10 @@ import type { BenchWorkflow } from './workflows';
 
 export const CALLBACKS = 1000;
 export const CALLBACK_CONCURRENCY = 20;
+export const TRIGGER_RECEIVER = 'Oversight Trigger';
 
 export interface CallbackSample {
+	receiver: string;
 	p50Ms: number;
 	p99Ms: number;
 	maxMs: number;
@@ -19,7 +21,13 @@ export interface CallbackSample {
 }
 
 /** CloudFactory's side: signed POSTs of reviewed tasks, CALLBACK_CONCURRENCY at a time. */
-export async function callbackStorm(params: { n8n: BenchN8n; emulator: Emulator; workflow: BenchWorkflow; runNumber: number }): Promise<CallbackSample> {
+export async function callbackStorm(params: {
+	n8n: BenchN8n;
+	emulator: Emulator;
+	receiver: string;
+	workflow: BenchWorkflow;
+	runNumber: number;
+}): Promise<CallbackSample> {
 	const { n8n, workflow } = params;
 	const url = n8n.webhookUrl(workflow);
 	const before = await n8n.executionCount(workflow);
@@ -31,7 +39,7 @@ export async function callbackStorm(params: { n8n: BenchN8n; emulator: Emulator;
 		while (next < CALLBACKS) {
 			const index = next++;
 			const body = JSON.stringify({
-				task_id: `bench-${params.runNumber}-${index}`,
+				task_id: `bench-${params.workflow.path}-${params.runNumber}-${index}`,
 				state: 'completed',
 				updated_inferences: { labels: [{ label: 'car', confidence_score: 0.97 }] },
 			});
@@ -49,6 +57,7 @@ export async function callbackStorm(params: { n8n: BenchN8n; emulator: Emulator;
 	await Promise.all(Array.from({ length: CALLBACK_CONCURRENCY }, worker));
 	const seconds = (performance.now() - started) / 1000;
 	return {
+		receiver: params.receiver,
 		p50Ms: percentile(latencies, 50),
 		p99Ms: percentile(latencies, 99),
 		maxMs: Math.max(...latencies),

@@ -1,5 +1,5 @@
 import { API_LATENCY_MS, BULK_ITEMS, RATE_LIMIT_FLOOR_SECONDS, RATE_LIMIT_PER_SECOND, type BulkSample } from './bulkSubmit';
-import { CALLBACK_CONCURRENCY, CALLBACKS, type CallbackSample } from './callbacks';
+import { CALLBACK_CONCURRENCY, CALLBACKS, TRIGGER_RECEIVER, type CallbackSample } from './callbacks';
 import type { BarGroup } from './chart';
 import type { PackageCost } from './packageCost';
 import { median, MiB } from './stats';
@@ -140,20 +140,36 @@ function callbackSection(samples: CallbackSample[]): string[] {
 	const lines = [
 		'## 3. Callbacks',
 		'',
-		`${CALLBACKS} signed callbacks, ${CALLBACK_CONCURRENCY} at a time, into the Oversight Trigger's production URL of \`n8n start\`. Latency is from sending the request to reading the whole answer.`,
+		`${CALLBACKS} signed callbacks, ${CALLBACK_CONCURRENCY} at a time, into the Oversight Trigger's production URL of \`n8n start\`; the same load into n8n's own Webhook node (answering on receipt, no signature check) is the yardstick. Latency is from sending the request to reading the whole answer; medians of the runs.`,
 		'',
-		'| Run | p50 (ms) | p99 (ms) | max (ms) | Answered 200 | Executions created | Duration (s) |',
-		'|---|---:|---:|---:|---:|---:|---:|',
+		'| Receiver | p50 (ms) | p99 (ms) | max (ms) | × yardstick (p50, p99) | Answered 200 | Executions created | Runs: p99 (ms) |',
+		'|---|---:|---:|---:|---:|---:|---:|---|',
 	];
-	samples.forEach((sample, index) =>
-		lines.push(`| ${index + 1} | ${fixed(sample.p50Ms)} | ${fixed(sample.p99Ms)} | ${fixed(sample.maxMs)} | ${sample.answered200} | ${sample.executionsCreated} | ${fixed(sample.seconds)} |`),
-	);
-	const p99 = median(samples.map((sample) => sample.p99Ms));
-	lines.push(
-		`| **median** | ${fixed(median(samples.map((sample) => sample.p50Ms)))} | ${fixed(p99)} | ${fixed(median(samples.map((sample) => sample.maxMs)))} | | | |`,
-		'',
-		`Targets: every callback answered 200 — ${verdict(samples.every((sample) => sample.answered200 === CALLBACKS))}; p99 well under CloudFactory's 5 s timeout (${fixed(p99)} ms) — ${verdict(p99 < 1000)}; ${CALLBACKS} executions per run, none lost — ${verdict(samples.every((sample) => sample.executionsCreated === CALLBACKS))}.`,
-	);
+	const receivers = [...new Set(samples.map((sample) => sample.receiver))];
+	const summary = receivers.map((receiver) => {
+		const mine = samples.filter((sample) => sample.receiver === receiver);
+		return {
+			receiver,
+			mine,
+			p50: median(mine.map((sample) => sample.p50Ms)),
+			p99: median(mine.map((sample) => sample.p99Ms)),
+			max: median(mine.map((sample) => sample.maxMs)),
+		};
+	});
+	const yardstick = summary.find((row) => row.receiver !== TRIGGER_RECEIVER);
+	for (const row of summary) {
+		const ratio = yardstick ? `${fixed(row.p50 / yardstick.p50, 2)}, ${fixed(row.p99 / yardstick.p99, 2)}` : '—';
+		lines.push(
+			`| ${row.receiver} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${fixed(row.max)} | ${ratio} | ${Math.min(...row.mine.map((sample) => sample.answered200))} | ${Math.min(...row.mine.map((sample) => sample.executionsCreated))} | ${row.mine.map((sample) => fixed(sample.p99Ms)).join(', ')} |`,
+		);
+	}
+	const trigger = summary.find((row) => row.receiver === TRIGGER_RECEIVER);
+	if (trigger) {
+		lines.push(
+			'',
+			`Targets for the trigger: every callback answered 200 — ${verdict(trigger.mine.every((sample) => sample.answered200 === CALLBACKS))}; p99 well under CloudFactory's 5 s timeout (${fixed(trigger.p99)} ms) — ${verdict(trigger.p99 < 1000)}; ${CALLBACKS} executions per run, none lost — ${verdict(trigger.mine.every((sample) => sample.executionsCreated === CALLBACKS))}.`,
+		);
+	}
 	return lines;
 }
 

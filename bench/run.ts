@@ -7,13 +7,13 @@ import { startEmulator } from '../test/emulator/emulator';
 import { ensureN8n, REPO_ROOT } from '../test/e2e/n8nRuntime';
 import { BenchN8n } from './benchN8n';
 import { bulkSubmit, RATE_LIMIT_FLOOR_SECONDS, type BulkSample } from './bulkSubmit';
-import { callbackStorm, type CallbackSample } from './callbacks';
+import { callbackStorm, TRIGGER_RECEIVER, type CallbackSample } from './callbacks';
 import { barChartSvg } from './chart';
 import { packageCost } from './packageCost';
 import { bulkChartGroups, resultsMarkdown, uploadChartGroups, type BenchResults } from './report';
 import { MiB } from './stats';
 import { benchFile, CONFIGURATION_ID, uploadThroughN8n, uploadWithCurl, type UploadSample } from './upload';
-import { httpRequestSubmitWorkflow, httpRequestUploadWorkflow, submitTaskWorkflow, triggerWorkflow, uploadMediaWorkflow } from './workflows';
+import { httpRequestSubmitWorkflow, httpRequestUploadWorkflow, submitTaskWorkflow, triggerWorkflow, uploadMediaWorkflow, webhookBaselineWorkflow } from './workflows';
 
 const BENCHMARKS = ['package', 'upload', 'bulk', 'callbacks'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
 				batching: { batchSize: 20, batchInterval: 1000 },
 			}),
 			trigger: triggerWorkflow('9f4c1b2e-6a7d-4c3e-8b1f-0d2e4a6c8e01'),
+			webhookBaseline: webhookBaselineWorkflow(),
 		};
 		const filesDir = join(workDir, 'files');
 		mkdirSync(filesDir, { recursive: true });
@@ -138,10 +139,16 @@ async function main(): Promise<void> {
 			}
 			if (settings.only.includes('callbacks')) {
 				await n8n.restart();
+				const receivers = [
+					{ receiver: TRIGGER_RECEIVER, workflow: workflows.trigger },
+					{ receiver: 'n8n Webhook node (yardstick)', workflow: workflows.webhookBaseline },
+				];
 				for (let runNumber = 1; runNumber <= settings.runs; runNumber++) {
-					const sample: CallbackSample = await callbackStorm({ n8n, emulator, workflow: workflows.trigger, runNumber });
-					log(`callbacks run ${runNumber}: p50 ${sample.p50Ms.toFixed(1)} ms, p99 ${sample.p99Ms.toFixed(1)} ms, ${sample.answered200} × 200, ${sample.executionsCreated} executions`);
-					results.callbacks.push(sample);
+					for (const { receiver, workflow } of receivers) {
+						const sample: CallbackSample = await callbackStorm({ n8n, emulator, receiver, workflow, runNumber });
+						log(`callbacks run ${runNumber}, ${receiver}: p50 ${sample.p50Ms.toFixed(1)} ms, p99 ${sample.p99Ms.toFixed(1)} ms, ${sample.answered200} × 200, ${sample.executionsCreated} executions`);
+						results.callbacks.push(sample);
+					}
 				}
 			}
 		} finally {

@@ -23,12 +23,12 @@ export interface BenchWorkflow {
 
 const cloudFactoryCredential = { cloudFactoryApi: EXAMPLE_CREDENTIAL };
 
-function webhook(path: string): BenchNode {
+function webhook(path: string, responseMode: 'lastNode' | 'onReceived' = 'lastNode'): BenchNode {
 	return {
 		name: 'Webhook',
 		type: 'n8n-nodes-base.webhook',
 		typeVersion: 2,
-		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
+		parameters: { httpMethod: 'POST', path, responseMode, options: {} },
 		webhookId: path,
 	};
 }
@@ -179,5 +179,13 @@ export function triggerWorkflow(webhookId: string): BenchWorkflow {
 			webhookId,
 		},
 		{ name: 'Reviewed Task', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
+	]);
+}
+
+/** The yardstick for the trigger: n8n's own Webhook node, answering on receipt, in the same shape of workflow. */
+export function webhookBaselineWorkflow(): BenchWorkflow {
+	return workflow('benchWebhookBase1', 'bench: n8n Webhook node', 'bench-webhook-baseline', [], [
+		webhook('bench-webhook-baseline', 'onReceived'),
+		{ name: 'Received', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
 	]);
 }
