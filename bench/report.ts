@@ -78,14 +78,7 @@ function uploadSection(samples: UploadSample[]): string[] {
 	return lines;
 }
 
-interface BulkRow {
-	contender: string;
-	seconds: number;
-	tasksCreated: number;
-	failedItems: number;
-	duplicateTasks: number;
-	rateLimited: number;
-	error?: string;
+interface BulkRow extends BulkSample {
 	runs: number[];
 }
 
