@@ -32,7 +32,9 @@ export class CloudFactorySubmitTask implements INodeType {
 		defaults: { name: 'CloudFactory Submit Task' },
 		usableAsTool: true,
 		// Wait for Review resumes the execution here; the GitHub node's dispatchAndWait works alike.
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '', restartWebhook: true }],
+		// responseData is empty so that n8n answers with webhook()'s webhookResponse, as on the trigger;
+		// left undefined, n8n 2.41 sends the literal text "firstEntryJson".
+		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '', restartWebhook: true, responseData: '' }],
 		properties: [configurationIdProperty, ...taskFieldProperties, optionsCollection()],
 	};
 

@@ -1,4 +1,10 @@
-import { NodeOperationError, WAIT_INDEFINITELY, type IExecuteFunctions, type IWebhookFunctions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	WAIT_INDEFINITELY,
+	type IExecuteFunctions,
+	type IRunExecutionData,
+	type IWebhookFunctions,
+} from 'n8n-workflow';
 
 import { CLOUDFACTORY_CREDENTIAL_TYPE } from '../../credentials/CloudFactoryApi.credentials';
 import type { CallbackCheckOptions } from '../shared/callbackReceiver';
@@ -71,13 +77,24 @@ export function rememberWaitingTask(ctx: IExecuteFunctions, taskId: string): voi
 
 /** The task the waiting execution was created for, when it was remembered. */
 export function waitingTaskId(ctx: IWebhookFunctions): string | undefined {
-	let value: unknown;
+	const value = customDataByExpression(ctx) ?? customDataOfContext(ctx);
+	return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function customDataByExpression(ctx: IWebhookFunctions): unknown {
 	try {
-		value = ctx.evaluateExpression(`{{ $execution.customData?.get("${WAITING_TASK_KEY}") }}`);
+		return ctx.evaluateExpression(`{{ $execution.customData?.get("${WAITING_TASK_KEY}") }}`);
 	} catch {
-		// An n8n that cannot read custom data here must still resume on a genuine callback: the
-		// signature is still checked, only the task match is skipped.
 		return undefined;
 	}
-	return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * n8n 2.41's expressions give a resumed webhook no `$execution.customData`, although the execution
+ * it resumes still carries it (seen in the end-to-end test); n8n-core's webhook context holds that
+ * execution as `runExecutionData`. Without either, the check is skipped: the signature still is not.
+ */
+function customDataOfContext(ctx: IWebhookFunctions): unknown {
+	const { runExecutionData } = ctx as IWebhookFunctions & { runExecutionData?: IRunExecutionData | null };
+	return runExecutionData?.resultData?.metadata?.[WAITING_TASK_KEY];
 }
