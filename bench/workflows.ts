@@ -49,6 +49,25 @@ function workflow(id: string, name: string, path: string, measuredNodes: string[
 	};
 }
 
+/** An HTTP Request node calling the Oversight API as a user would set it up: the key as a header, a JSON body. */
+function apiPostNode(params: { name: string; url: string; apiKey: string; jsonBody: string; options?: Record<string, unknown> }): BenchNode {
+	return {
+		name: params.name,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		parameters: {
+			method: 'POST',
+			url: params.url,
+			sendHeaders: true,
+			headerParameters: { parameters: [{ name: 'x-api-key', value: params.apiKey }] },
+			sendBody: true,
+			specifyBody: 'json',
+			jsonBody: params.jsonBody,
+			options: params.options ?? {},
+		},
+	};
+}
+
 const readFile: BenchNode = {
 	name: 'Read File',
 	type: 'n8n-nodes-base.readWriteFile',
@@ -77,21 +96,12 @@ export function uploadMediaWorkflow(configurationId: string): BenchWorkflow {
 export function httpRequestUploadWorkflow(params: { baseUrl: string; apiKey: string; configurationId: string }): BenchWorkflow {
 	return workflow('benchUploadHttpReq', 'bench: upload with HTTP Request', 'bench-upload-http', ['Request Upload URL', 'PUT File'], [
 		webhook('bench-upload-http'),
-		{
+		apiPostNode({
 			name: 'Request Upload URL',
-			type: 'n8n-nodes-base.httpRequest',
-			typeVersion: 4.2,
-			parameters: {
-				method: 'POST',
-				url: `${params.baseUrl}/v1/media`,
-				sendHeaders: true,
-				headerParameters: { parameters: [{ name: 'x-api-key', value: params.apiKey }] },
-				sendBody: true,
-				specifyBody: 'json',
-				jsonBody: `={{ JSON.stringify({ configuration_id: '${params.configurationId}', file_name: $json.body.path.split('/').pop(), content_type: 'video/mp4' }) }}`,
-				options: {},
-			},
-		},
+			url: `${params.baseUrl}/v1/media`,
+			apiKey: params.apiKey,
+			jsonBody: `={{ JSON.stringify({ configuration_id: '${params.configurationId}', file_name: $json.body.path.split('/').pop(), content_type: 'video/mp4' }) }}`,
+		}),
 		{ ...readFile, parameters: { ...readFile.parameters, fileSelector: "={{ $('Webhook').item.json.body.path }}", options: { mimeType: 'video/mp4' } } },
 		{
 			name: 'PUT File',
@@ -150,21 +160,13 @@ export function httpRequestSubmitWorkflow(params: {
 	return workflow(params.id, params.name, path, ['Create Task'], [
 		webhook(path),
 		splitItems,
-		{
+		apiPostNode({
 			name: 'Create Task',
-			type: 'n8n-nodes-base.httpRequest',
-			typeVersion: 4.2,
-			parameters: {
-				method: 'POST',
-				url: `${params.baseUrl}/v1/tasks`,
-				sendHeaders: true,
-				headerParameters: { parameters: [{ name: 'x-api-key', value: params.apiKey }] },
-				sendBody: true,
-				specifyBody: 'json',
-				jsonBody: `={{ JSON.stringify({ media_key: $json.path, bucket_id: 'bench-bucket', media_type: 'image', configuration_id: '${params.configurationId}' }) }}`,
-				options: params.batching ? { batching: { batch: params.batching } } : {},
-			},
-		},
+			url: `${params.baseUrl}/v1/tasks`,
+			apiKey: params.apiKey,
+			jsonBody: `={{ JSON.stringify({ media_key: $json.path, bucket_id: 'bench-bucket', media_type: 'image', configuration_id: '${params.configurationId}' }) }}`,
+			options: params.batching ? { batching: { batch: params.batching } } : {},
+		}),
 	]);
 }
 
