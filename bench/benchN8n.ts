@@ -79,9 +79,7 @@ export class BenchN8n {
 	}
 
 	async executionCount(workflow: BenchWorkflow): Promise<number> {
-		const filter = encodeURIComponent(JSON.stringify({ workflowId: this.workflowId(workflow) }));
-		const { data } = await this.rest.request<{ count: number }>('GET', `/executions?filter=${filter}&limit=1`);
-		return data.count;
+		return (await this.rest.executionPage(this.workflowId(workflow), 1)).count;
 	}
 
 	/** Calls the workflow's webhook, which answers when its last node is done, then reads the saved run. */
@@ -105,21 +103,17 @@ export class BenchN8n {
 
 	async stop(): Promise<void> {
 		await this.instance.stop();
-		// Binary data of the upload runs fills gigabytes.
+		// A private user folder per benchmark run: its database and logs are not kept.
 		rmSync(this.instance.userFolder, { recursive: true, force: true });
 	}
 
 	/** n8n saves the run after it answers the webhook, so wait for it to be finished and saved. */
 	private async newExecution(workflow: BenchWorkflow, countBefore: number) {
 		const deadline = Date.now() + 120_000;
-		const filter = encodeURIComponent(JSON.stringify({ workflowId: this.workflowId(workflow) }));
 		for (;;) {
-			const { data } = await this.rest.request<{ count: number; results: Array<{ id: string; status: string }> }>(
-				'GET',
-				`/executions?filter=${filter}&limit=1`,
-			);
-			const latest = data.results[0];
-			if (data.count > countBefore && latest && !['new', 'running'].includes(latest.status)) {
+			const { count, results } = await this.rest.executionPage(this.workflowId(workflow), 1);
+			const latest = results[0];
+			if (count > countBefore && latest && !['new', 'running'].includes(latest.status)) {
 				return await this.rest.executionData(latest.id);
 			}
 			if (Date.now() > deadline) throw new Error(`No finished execution of "${workflow.name}" after 120 s`);

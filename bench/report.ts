@@ -46,7 +46,7 @@ function uploadSection(samples: UploadSample[]): string[] {
 	const lines = [
 		'## 1. Upload',
 		'',
-		"A Read File node puts the file into n8n's filesystem binary store (kept in /dev/shm, so that writing back earlier runs' gigabytes to disk does not slow later ones); then each contender PUTs it to the emulator's upload host. Throughput counts the upload nodes' own execution time (for the HTTP Request contender, both of its nodes: the URL request and the PUT); curl's is its `time_total` for the PUT alone. Memory is the peak resident memory of the `n8n start` process while those nodes ran minus its resident memory when the run began, sampled from /proc every 5 ms. Each n8n contender runs in a freshly started n8n, after one uncounted warm-up upload.",
+		"A Read File node puts the file into n8n's filesystem binary store (kept in /dev/shm, so that the disk writing back earlier runs' gigabytes is not part of any measurement); then each contender PUTs it to the emulator's upload host. Throughput counts the upload nodes' own execution time (for the HTTP Request contender, both of its nodes: the URL request and the PUT); curl's is its `time_total` for the PUT alone. Memory is the peak resident memory of the `n8n start` process while those nodes ran minus its resident memory when the run began, sampled from /proc every 5 ms. Each n8n contender runs in a freshly started n8n, after one uncounted warm-up upload.",
 		'',
 		'| File | Contender | Throughput (MiB/s) | × curl | n8n peak RSS growth (MiB) | Runs (MiB/s) |',
 		'|---|---|---:|---:|---:|---|',

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
 		};
 		const filesDir = join(workDir, 'files');
 		mkdirSync(filesDir, { recursive: true });
-		// In RAM: on disk, the kernel writing back earlier runs' gigabytes slowed later runs by up to 40 %.
+		// In RAM, so that the disk writing back earlier runs' gigabytes is not part of a measured upload.
 		const binaryDataDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/cf-bench-binary-data-') : join(workDir, 'binary-data');
 		mkdirSync(binaryDataDir, { recursive: true });
 		const n8n = await BenchN8n.start({

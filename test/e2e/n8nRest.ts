@@ -53,9 +53,17 @@ export class N8nRest {
 	}
 
 	async executions(workflowId: string): Promise<ExecutionSummary[]> {
+		return (await this.executionPage(workflowId)).results;
+	}
+
+	/** The newest executions first, and how many the workflow has in all. */
+	async executionPage(workflowId: string, limit?: number): Promise<{ count: number; results: ExecutionSummary[] }> {
 		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-		const { data } = await this.request<{ results: ExecutionSummary[] }>('GET', `/executions?filter=${filter}`);
-		return data.results;
+		const { data } = await this.request<{ count: number; results: ExecutionSummary[] }>(
+			'GET',
+			`/executions?filter=${filter}${limit === undefined ? '' : `&limit=${limit}`}`,
+		);
+		return data;
 	}
 
 	async executionData(id: string): Promise<{ status: string; data: { resultData: { runData: Record<string, unknown> } } }> {
